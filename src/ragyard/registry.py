@@ -250,7 +250,9 @@ class Registry:
                 return spec
             logger.info("%s backend %r skipped: %s", self.kind, spec.name, reason)
             reasons.append(f"{spec.name}: {reason}")
-        raise BackendUnavailableError(f"no {self.kind} backend is available ({'; '.join(reasons) or 'none registered'})")
+        raise BackendUnavailableError(
+            f"no {self.kind} backend is available ({'; '.join(reasons) or 'none registered'})"
+        )
 
     def resolve_name(self, name: str = AUTO) -> str:
         """The canonical backend name for ``name`` (``auto`` resolves to the best available)."""
@@ -284,7 +286,9 @@ class Registry:
                     return instance
             logger.info("%s backend %r skipped: %s", self.kind, spec.name, reason)
             reasons.append(f"{spec.name}: {reason}")
-        raise BackendUnavailableError(f"no {self.kind} backend is available ({'; '.join(reasons) or 'none registered'})")
+        raise BackendUnavailableError(
+            f"no {self.kind} backend is available ({'; '.join(reasons) or 'none registered'})"
+        )
 
 
 _REGISTRIES: dict[str, Registry] = {}

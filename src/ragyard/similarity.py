@@ -18,11 +18,20 @@ from .errors import ConfigurationError, DimensionMismatchError, ValidationError
 
 METRICS = ("cosine", "inner_product", "euclidean", "manhattan")
 _ALIASES = {
-    "cos": "cosine", "cosine": "cosine", "angular": "cosine",
-    "ip": "inner_product", "dot": "inner_product", "dot_product": "inner_product",
-    "inner_product": "inner_product", "inner": "inner_product",
-    "l2": "euclidean", "euclid": "euclidean", "euclidean": "euclidean",
-    "l1": "manhattan", "manhattan": "manhattan", "cityblock": "manhattan",
+    "cos": "cosine",
+    "cosine": "cosine",
+    "angular": "cosine",
+    "ip": "inner_product",
+    "dot": "inner_product",
+    "dot_product": "inner_product",
+    "inner_product": "inner_product",
+    "inner": "inner_product",
+    "l2": "euclidean",
+    "euclid": "euclidean",
+    "euclidean": "euclidean",
+    "l1": "manhattan",
+    "manhattan": "manhattan",
+    "cityblock": "manhattan",
 }
 
 # Memory bound for one block of a pairwise computation (query rows x data rows x dim for manhattan).

@@ -70,8 +70,17 @@ class SearchResult:
 
 _OPERATORS = ("eq", "ne", "gt", "ge", "lt", "le", "in", "nin", "contains", "exists")
 _OPERATOR_ALIASES = {
-    "==": "eq", "=": "eq", "!=": "ne", ">": "gt", ">=": "ge", "gte": "ge", "<": "lt", "<=": "le",
-    "lte": "le", "not_in": "nin", "neq": "ne",
+    "==": "eq",
+    "=": "eq",
+    "!=": "ne",
+    ">": "gt",
+    ">=": "ge",
+    "gte": "ge",
+    "<": "lt",
+    "<=": "le",
+    "lte": "le",
+    "not_in": "nin",
+    "neq": "ne",
 }
 
 
@@ -106,6 +115,8 @@ class FilterCondition:
                 raise FilterError(f"operator {op!r} on {self.field!r} needs a number or string, got {self.value!r}")
         else:
             _check_scalar(self.field, op, self.value)
+            if op == "contains" and self.value is None:
+                raise FilterError(f"operator 'contains' on {self.field!r} needs a value")
 
 
 def _check_scalar(fld: str, op: str, value: Any) -> None:

@@ -43,9 +43,7 @@ class Embedder(ABC):
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         """Embed one batch; returns an (n, dim) array (normalised or not: the base normalises)."""
 
-    def embed(
-        self, texts: Sequence[str], *, batch_size: int | None = None, show_progress: bool = False
-    ) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, batch_size: int | None = None, show_progress: bool = False) -> np.ndarray:
         """Embed ``texts`` (see module docstring). An empty input gives an empty (0, dim) array."""
         if isinstance(texts, str):
             raise ValidationError("embed() takes a list of texts, not a single string")
