@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..errors import EmbeddingError, ValidationError
+from ..errors import EmbeddingError, RagyardError, ValidationError
 from ..similarity import l2_normalize
 
 
@@ -65,7 +65,7 @@ class Embedder(ABC):
                 chunk = items[start : start + bs]
                 try:
                     vecs = np.asarray(self._embed_batch(chunk), dtype=np.float32)
-                except EmbeddingError:
+                except RagyardError:
                     raise
                 except Exception as exc:
                     raise EmbeddingError(f"{self.name} embedder failed: {exc}") from exc

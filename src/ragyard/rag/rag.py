@@ -72,11 +72,18 @@ class SQLRAG:
         self.embedding_service = self._make_service(embedding_provider, existing, cache)
         dim = int(self.embedding_service.dimension)
         if existing is None:
-            store.create_collection(self.collection, dim, layout=config.layout(), adopt=True)
+            store.create_collection(
+                self.collection, dim, layout=config.layout(), adopt=True, model_name=self.embedding_service.model_name
+            )
         elif existing.dimension != dim:
             from ..errors import DimensionMismatchError
 
             raise DimensionMismatchError(existing.dimension, dim, f"collection {self.collection!r} in {config.db_path}")
+        elif existing.model_name and existing.model_name != self.embedding_service.model_name:
+            raise ConfigurationError(
+                f"collection {self.collection!r} in {config.db_path} was built with model {existing.model_name!r}, "
+                f"not {self.embedding_service.model_name!r}; use that model or another collection/database"
+            )
         self.config.embedding_dimension = dim
         self.loader = Loader(self.config, self.embedding_service, store, self.collection)
         self.querier = Querier(self.config, self.embedding_service, store, self.collection)
