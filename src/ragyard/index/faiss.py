@@ -47,7 +47,6 @@ from .exact import (
     pad_to,
     padded,
     positive_int,
-    prepare_queries,
     read_container,
     write_container,
 )
@@ -59,13 +58,6 @@ _PARAMS = ("index_type", "nlist", "nprobe", "M", "ef_construction", "ef_search",
 #: faiss wants at least this many training points per IVF list
 MIN_POINTS_PER_LIST = 39
 _COMPACT_MIN_DEAD = 1024
-
-
-def _inverse_norms(q: np.ndarray) -> np.ndarray:
-    """1 / |row| (1 for all-zero rows, whose cosine distance is then 1 as with ``l2_normalize``)."""
-    norms = np.sqrt(np.einsum("ij,ij->i", q, q))
-    norms[norms == 0] = 1.0
-    return np.divide(1.0, norms, out=norms)
 
 
 def _import_faiss() -> Any:
@@ -193,14 +185,19 @@ class FaissIndex(VectorIndex):
 
     # -- helpers ---------------------------------------------------------------------------------
     def _prep(self, mat: np.ndarray) -> np.ndarray:
-        return prepare_queries(mat, self.metric)
+        """Vectors as faiss sees them: L2-normalised copies under cosine (all-zero rows stay zero,
+        as with :func:`ragyard.similarity.l2_normalize`; faiss's C++ normaliser is used because this
+        runs on every query), unchanged otherwise."""
+        if self.metric != "cosine":
+            return mat
+        out = mat.copy()
+        self._faiss.normalize_L2(out)
+        return out
 
-    def _to_distances(self, raw: np.ndarray, inv_norm: np.ndarray | None) -> np.ndarray:
-        """faiss scores -> our distances, in place (``inv_norm``: 1/|q| per row for raw cosine
-        queries). Entries of missing results (label -1) are meaningless until set to inf."""
+    def _to_distances(self, raw: np.ndarray) -> np.ndarray:
+        """faiss scores -> our distances, in place. Entries of missing results (label -1) are
+        meaningless until the caller sets them to inf."""
         if self.metric == "cosine":
-            if inv_norm is not None:
-                raw *= inv_norm[:, None]
             np.subtract(1.0, raw, out=raw)
         elif self.metric == "inner_product":
             np.negative(raw, out=raw)
@@ -305,25 +302,22 @@ class FaissIndex(VectorIndex):
             if self._is_small(allow.shape[0]):
                 return pad_to(*self._exact(self._prep(q), k, allow), k)
         kk = min(k, n if allow is None else allow.shape[0])
-        # cosine: rank with the raw query (the order does not depend on its norm) and divide the k
-        # returned inner products by the norm, instead of normalising the query first
-        inv_norm = _inverse_norms(q) if self.metric == "cosine" else None
+        q = self._prep(q)
         if self.index_type == "hnsw":
             raw, labels = self._hnsw_search(q, kk, allow)
         else:
             raw, labels = self._index.search(q, kk, params=self._params(allow, self._nprobe))
-        dists = self._to_distances(raw, inv_norm)
+        dists = self._to_distances(raw)
         if labels.min() < 0:
             dists[labels < 0] = np.inf
             rows = np.flatnonzero((labels < 0).any(axis=1))
-            qn = self._prep(q[rows])
             if self.index_type == "ivf":  # every list scanned with the selector is exact
-                r2, l2 = self._index.search(qn, kk, params=self._params(allow, self._index.nlist))
-                d2 = self._to_distances(r2, None)
+                r2, l2 = self._index.search(q[rows], kk, params=self._params(allow, self._index.nlist))
+                d2 = self._to_distances(r2)
                 d2[l2 < 0] = np.inf
                 labels[rows], dists[rows] = l2, d2
             else:
-                labels[rows], dists[rows] = self._exact(qn, kk, allow)
+                labels[rows], dists[rows] = self._exact(q[rows], kk, allow)
         return pad_to(labels, dists, k)
 
     def _params(self, allow: np.ndarray | None, nprobe: int) -> Any:

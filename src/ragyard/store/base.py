@@ -190,6 +190,10 @@ class VectorStore(ABC):
     def has_collection(self, name: str) -> bool:
         return name in self.list_collections()
 
+    def dimension(self, name: str) -> int:
+        """The collection's vector dimension (stores override this with a cheaper lookup)."""
+        return self.get_collection_info(name).dimension
+
     # -- writes ------------------------------------------------------------------------------
     @abstractmethod
     def upsert_batch(
@@ -214,7 +218,7 @@ class VectorStore(ABC):
         model_name: str | None = None,
     ) -> list[str]:
         """Insert or replace documents given as arrays (ids generated when None)."""
-        dim = self.get_collection_info(collection).dimension
+        dim = self.dimension(collection)
         return self.upsert_batch(
             collection, prepare_batch(dim, vectors, ids, contents, metadatas), model_name=model_name
         )
@@ -339,7 +343,7 @@ class VectorStore(ABC):
     ) -> list[list[Hit]]:
         """Dense search for many query vectors at once (one pass over the data)."""
         limit = self._check_limit(limit)
-        dim = self.get_collection_info(collection).dimension
+        dim = self.dimension(collection)
         q = as_matrix(query_vectors, dim, where="query")
         rows = self.dense_hits(collection, q, limit, coerce_filter(filter), metric)
         if score_threshold is not None:
@@ -407,7 +411,7 @@ class VectorStore(ABC):
         limit = self._check_limit(limit)
         flt = coerce_filter(filter)
         n = max(prefetch or HYBRID_PREFETCH, limit)
-        dim = self.get_collection_info(collection).dimension
+        dim = self.dimension(collection)
         q = as_matrix(query_vector, dim, where="query")
         dense = self.dense_hits(collection, q, n, flt, None)[0]
         keyword = self.keyword_hits(collection, query_text, n, flt)

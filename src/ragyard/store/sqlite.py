@@ -458,6 +458,13 @@ class SQLiteStore(VectorStore):
         with self._use() as conn:
             return conn.execute("SELECT 1 FROM ragyard_collections WHERE name = ?", (name,)).fetchone() is not None
 
+    def dimension(self, name: str) -> int:
+        with self._use() as conn:
+            row = conn.execute("SELECT dimension FROM ragyard_collections WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                self._load(conn, name)  # raises CollectionNotFoundError with the list of collections
+            return int(row[0])
+
     def get_collection_info(self, name: str) -> CollectionInfo:
         with self._use() as conn:
             return self._info(conn, self._load(conn, name))
