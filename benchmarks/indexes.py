@@ -82,15 +82,51 @@ def run_queries(
     search: Callable[[np.ndarray], np.ndarray], q: np.ndarray, single: int, repeat: int = 1
 ) -> tuple[float, float, Any]:
     """(batched queries/s, one-per-call queries/s, batched result); best of ``repeat`` runs."""
-    search(q[:1])  # warm-up
+    return compare({"x": search}, q, single, repeat)["x"]
+
+
+def compare(
+    searches: dict[str, Callable[[np.ndarray], np.ndarray]], q: np.ndarray, single: int, repeat: int = 1
+) -> dict[str, tuple[float, float, Any]]:
+    """Time several search functions on the same queries, alternating their order between rounds
+    (so background load and cache warmth do not favour one); per function the best of ``repeat``
+    rounds: (batched queries/s, one-per-call queries/s, batched result)."""
+    names = list(searches)
+    best = {name: [float("inf"), float("inf"), None] for name in names}
     qs = q[:single]
-    t_batch = t_single = float("inf")
-    res = None
-    for _ in range(repeat):
-        tb, res = timed(lambda: search(q))
-        ts, _ = timed(lambda: [search(qs[i : i + 1]) for i in range(qs.shape[0])])
-        t_batch, t_single = min(t_batch, tb), min(t_single, ts)
-    return q.shape[0] / t_batch, qs.shape[0] / t_single, res
+    for fn in searches.values():
+        fn(q[:1])  # warm-up
+    for r in range(repeat):
+        for name in names if r % 2 == 0 else names[::-1]:
+            fn = searches[name]
+            tb, res = timed(lambda fn=fn: fn(q))
+            ts, _ = timed(lambda fn=fn: [fn(qs[i : i + 1]) for i in range(qs.shape[0])])
+            entry = best[name]
+            entry[0], entry[1], entry[2] = min(entry[0], tb), min(entry[1], ts), res
+    return {name: (q.shape[0] / b[0], qs.shape[0] / b[1], b[2]) for name, b in best.items()}
+
+
+def paired_latency(
+    ours: Callable[[np.ndarray], Any], raw: Callable[[np.ndarray], Any], q: np.ndarray, rounds: int = 3
+) -> tuple[float, float]:
+    """Median µs per single query of ``raw`` and ``ours``, timed back to back on each query with the
+    order alternating (so cache warmth and background load hit both alike): the wrapper's overhead."""
+    pc = time.perf_counter_ns
+    t_raw: list[int] = []
+    t_ours: list[int] = []
+    for r in range(rounds):
+        for i in range(q.shape[0]):
+            qq = q[i : i + 1]
+            first, second = (raw, ours) if (i + r) % 2 else (ours, raw)
+            t0 = pc()
+            first(qq)
+            t1 = pc()
+            second(qq)
+            t2 = pc()
+            a, b = t1 - t0, t2 - t1
+            (t_raw if first is raw else t_ours).append(a)
+            (t_ours if first is raw else t_raw).append(b)
+    return float(np.median(t_raw)) / 1e3, float(np.median(t_ours)) / 1e3
 
 
 def fmt_table(rows: list[Row], cols: list[tuple[str, str]]) -> str:
@@ -112,6 +148,11 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _overhead(ours: Callable[..., Any], raw: Callable[[np.ndarray], Any], q: np.ndarray, k: int) -> str:
+    t_raw, t_ours = paired_latency(lambda qq: ours(qq, k), raw, q)
+    return f"{t_raw:.0f} → {t_ours:.0f} ({t_raw / t_ours:.2f}x)"
+
+
 COLS = [
     ("impl", "implementation"),
     ("param", "setting"),
@@ -120,7 +161,7 @@ COLS = [
     ("qps_batch", "q/s batched"),
     ("recall", "recall@k"),
     ("ratio", "ours/raw q/s (one, batch)"),
-    ("same", "ours/raw on our graph (one, batch)"),
+    ("same", "µs/query raw → ours, same index (paired median)"),
 ]
 
 
@@ -131,12 +172,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--single", type=int, default=200, help="queries timed one per call for exact search")
+    parser.add_argument("--single", type=int, default=100, help="queries timed one per call for exact search")
     parser.add_argument("--ef", default="16,32,64,128", help="ef_search values for the hnsw rows")
     parser.add_argument("--M", type=int, default=16, help="hnswlib M")
     parser.add_argument("--faiss-M", type=int, default=32)
     parser.add_argument("--ef-construction", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=2, help="ANN query timings: best of this many runs")
+    parser.add_argument("--repeat", type=int, default=3, help="ANN query timings: best of this many rounds")
     parser.add_argument("--skip", default="", help="comma list of sections to skip: exact,hnsw,faiss,filtered")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -159,14 +200,18 @@ def main() -> None:
     if "exact" not in skip:
         exact = make_index(args.dim, backend="exact", metric="cosine")
         t_build, _ = timed(lambda: exact.add_items(keys, x))
-        raw = run_queries(lambda qq: raw_numpy_knn(qq, x, k), q, args.single)
-        ours = run_queries(lambda qq: exact.search_items(qq, k)[0], q, args.single)
+        res = compare({"raw": lambda qq: raw_numpy_knn(qq, x, k), "ours": lambda qq: exact.search_items(qq, k)[0]},
+                      q, args.single, args.repeat)
+        raw, ours = res["raw"], res["ours"]
         rows.append({"impl": "raw numpy matmul+argpartition", "param": "-", "qps_single": raw[1],
                      "qps_batch": raw[0], "recall": recall(raw[2], truth, k)})
         rows.append({"impl": "ragyard exact", "param": "-", "build": t_build, "qps_single": ours[1],
                      "qps_batch": ours[0], "recall": recall(ours[2], truth, k),
                      "ratio": f"{ours[1] / raw[1]:.2f}, {ours[0] / raw[0]:.2f}"})
         print(fmt_table(rows[-2:], COLS[:-1]), flush=True)
+        t_raw, t_ours = paired_latency(lambda qq: exact.search_items(qq, k), lambda qq: raw_numpy_knn(qq, x, k),
+                                       q[: args.single], rounds=1)
+        print(f"# exact, one query per call, paired median: raw {t_raw / 1e3:.2f} ms → ours {t_ours / 1e3:.2f} ms")
     else:
         exact = None
 
@@ -185,16 +230,16 @@ def main() -> None:
         for ef in efs:
             p.set_ef(ef)
             hnsw.ef_search = ef
-            raw = run_queries(lambda qq: p.knn_query(qq, k=k)[0], q, q.shape[0], args.repeat)
-            ours = run_queries(lambda qq: hnsw.search_items(qq, k)[0], q, q.shape[0], args.repeat)
             inner = hnsw._index  # the hnswlib index inside ours: isolates the wrapper's own cost
-            same = run_queries(lambda qq, ix=inner: ix.knn_query(qq, k=k)[0], q, q.shape[0], args.repeat)
+            res = compare({"raw": lambda qq: p.knn_query(qq, k=k)[0],
+                           "ours": lambda qq: hnsw.search_items(qq, k)[0]}, q, q.shape[0], args.repeat)
+            raw, ours = res["raw"], res["ours"]
             section.append({"impl": "raw hnswlib", "param": f"M={args.M} ef={ef}", "build": t_raw_build,
                             "qps_single": raw[1], "qps_batch": raw[0], "recall": recall(raw[2], truth, k)})
             section.append({"impl": "ragyard hnsw", "param": f"M={args.M} ef={ef}", "build": t_build,
                             "qps_single": ours[1], "qps_batch": ours[0], "recall": recall(ours[2], truth, k),
                             "ratio": f"{ours[1] / raw[1]:.2f}, {ours[0] / raw[0]:.2f}",
-                            "same": f"{ours[1] / same[1]:.2f}, {ours[0] / same[0]:.2f}"})
+                            "same": _overhead(hnsw.search_items, lambda qq, ix=inner: ix.knn_query(qq, k=k), q, k)})
         del p
         print(fmt_table(section, COLS), flush=True)
         rows += section
@@ -214,17 +259,17 @@ def main() -> None:
         for ef in efs:
             fp.hnsw.efSearch = ef
             fh.ef_search = ef
-            raw = run_queries(lambda qq: fp.search(qq, k)[1], q, q.shape[0], args.repeat)
-            ours = run_queries(lambda qq: fh.search_items(qq, k)[0], q, q.shape[0], args.repeat)
             inner = fh._index  # the faiss index inside ours (same graph, unit vectors)
-            same = run_queries(lambda qq, ix=inner: ix.search(qq, k)[1], q, q.shape[0], args.repeat)
+            res = compare({"raw": lambda qq: fp.search(qq, k)[1],
+                           "ours": lambda qq: fh.search_items(qq, k)[0]}, q, q.shape[0], args.repeat)
+            raw, ours = res["raw"], res["ours"]
             section.append({"impl": "raw faiss IndexHNSWFlat", "param": f"M={args.faiss_M} ef={ef}",
                             "build": t_raw_build, "qps_single": raw[1], "qps_batch": raw[0],
                             "recall": recall(raw[2], truth, k)})
             section.append({"impl": "ragyard faiss hnsw", "param": f"M={args.faiss_M} ef={ef}", "build": t_build,
                             "qps_single": ours[1], "qps_batch": ours[0], "recall": recall(ours[2], truth, k),
                             "ratio": f"{ours[1] / raw[1]:.2f}, {ours[0] / raw[0]:.2f}",
-                            "same": f"{ours[1] / same[1]:.2f}, {ours[0] / same[0]:.2f}"})
+                            "same": _overhead(fh.search_items, lambda qq, ix=inner: ix.search(qq, k), q, k)})
         del fp
         print(fmt_table(section, COLS), flush=True)
         rows += section

@@ -291,6 +291,24 @@ def test_churn_remove_and_readd(make: Any, rng: np.random.Generator) -> None:
     assert set(index.keys().tolist()) == live
 
 
+def test_sparse_large_keys(make: Any, rng: np.random.Generator) -> None:
+    """Keys far apart (not rowid-like) and near 2**62 work like small ones."""
+    index = make(8)
+    keys = np.concatenate([np.arange(5), np.unique(rng.integers(2**20, 2**62, size=300, dtype=np.int64))])
+    x = _data(rng, keys.shape[0], 8)
+    index.add_items(keys[:5], x[:5])  # rowid-like first (dense key map), then sparse keys
+    index.add_items(keys, x)
+    assert len(index) == keys.shape[0]
+    found, _ = index.search_items(x[:10], 1)
+    assert (found[:, 0] == keys[:10]).all()
+    assert index.remove_items(keys[:3]) == 3
+    allowed = keys[:50]
+    found, dists = index.search_items(x[:4], 5, allowed=allowed)
+    _assert_rows_valid(found, dists, 5, set(keys[3:50].tolist()))
+    np.testing.assert_allclose(index.get_items(keys[10:12]), l2_normalize(x[10:12]), atol=1e-5)
+    assert set(index.keys().tolist()) == set(keys[3:].tolist())
+
+
 def test_unknown_parameter_and_metric(config: tuple[str, dict[str, Any], bool]) -> None:
     from ragyard.index import make_index
 

@@ -131,3 +131,23 @@ def test_faiss_ivf_trains_lazily() -> None:
     assert not default.is_trained  # default nlist = 4*sqrt(400) = 80 needs 3120 vectors
     with pytest.raises(ValueError):
         make_index(8, backend="faiss", index_type="pq")
+
+
+def test_keymap_dense_then_sparse() -> None:
+    from ragyard.index.exact import KeyMap
+
+    km = KeyMap()
+    km.assign(np.arange(10, dtype=np.int64), np.arange(100, 110, dtype=np.int64), 10)
+    assert km.dense and km.lookup(np.array([0, 9, 10, 5000], dtype=np.int64)).tolist() == [100, 109, -1, -1]
+    big = np.arange(2**40, 2**40 + 3000, dtype=np.int64)
+    km.assign(big, np.arange(3000, dtype=np.int64), 3010)
+    assert not km.dense
+    probe = np.concatenate([big[::-1], np.array([3, 11, 2**41], dtype=np.int64)])  # long: sorted-array path
+    expected = [*range(2999, -1, -1), 103, -1, -1]
+    assert km.lookup(probe).tolist() == expected
+    assert km.lookup(probe[-3:]).tolist() == [103, -1, -1]  # short: dict path (cache still valid)
+    assert km.pop_one(3) == 103 and km.pop_one(3) is None
+    km.set_one(int(big[0]), 7)
+    km.unassign(big[1:3])
+    assert km.lookup(big[:4]).tolist() == [7, -1, -1, 3]
+    assert len(km.keys()) == 9 + 2998

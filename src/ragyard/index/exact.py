@@ -9,7 +9,9 @@ Contract (on top of :class:`~ragyard.index.base.VectorIndex`):
 - cosine: rows are stored L2-normalised (and queries are normalised), so :meth:`get_items` returns
   unit vectors and a search is one matrix product. euclidean: squared row norms are kept, the ranking
   uses ``|x|^2 - 2 q.x`` and the distances of the returned rows are recomputed exactly as ``|q - x|``.
-- ``allowed`` gathers the allowed rows and computes distances only over them.
+- ``allowed`` gathers the allowed rows and computes distances only over them; keys map to rows
+  through a :class:`KeyMap` (vectorised for rowid-like keys).
+- Thread safety: concurrent searches are fine; writes must not overlap other calls.
 - Batched queries run as one matrix product per block of queries, a block's distance matrix being
   bounded by ~256 MB.
 
@@ -37,6 +39,8 @@ from .base import VectorIndex
 BLOCK_BYTES = 256 * 1024 * 1024
 #: above this many keys a lookup builds (or reuses) a sorted key array instead of probing the dict
 _SORTED_LOOKUP_MIN = 1024
+#: a key map stays a dense array while the largest key is below max(this, 4 * item count)
+_DENSE_KEYS_MIN = 1 << 20
 
 _CONTAINER_MAGIC = b"RAGYIDX1"
 _CONTAINER_VERSION = 1
@@ -227,6 +231,114 @@ def read_container(path: Path) -> Iterator[tuple[dict[str, Any], dict[str, np.nd
         yield head["header"], arrays, f
 
 
+class KeyMap:
+    """key -> row for non-negative int64 keys, vectorised.
+
+    While keys stay dense (at most 4x the item count, or below 2**20) the map is one int64 array
+    indexed by key (-1 = absent): lookups and inserts are single numpy operations, which suits the
+    stores' rowids. A sparse key switches it, for good, to a dict plus a sorted-array cache for long
+    lookups.
+    """
+
+    def __init__(self) -> None:
+        self._table: np.ndarray | None = np.full(1024, -1, dtype=np.int64)
+        self._dict: dict[int, int] = {}
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def dense(self) -> bool:
+        """True while the array representation is in use."""
+        return self._table is not None
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Row per key, -1 where absent."""
+        t = self._table
+        if t is not None:
+            inside = keys < t.shape[0]
+            if inside.all():
+                return t[keys]
+            out = np.full(keys.shape[0], -1, dtype=np.int64)
+            out[inside] = t[keys[inside]]
+            return out
+        if self._sorted is None and keys.shape[0] < _SORTED_LOOKUP_MIN:
+            get = self._dict.get
+            return np.fromiter((get(key, -1) for key in keys.tolist()), dtype=np.int64, count=keys.shape[0])
+        if self._sorted is None:
+            skeys = np.fromiter(self._dict.keys(), dtype=np.int64, count=len(self._dict))
+            srows = np.fromiter(self._dict.values(), dtype=np.int64, count=len(self._dict))
+            order = np.argsort(skeys)
+            self._sorted = (skeys[order], srows[order])
+        skeys, srows = self._sorted
+        if skeys.shape[0] == 0:
+            return np.full(keys.shape[0], -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(skeys, keys), skeys.shape[0] - 1)
+        return np.where(skeys[at] == keys, srows[at], -1)
+
+    def assign(self, keys: np.ndarray, rows: np.ndarray, live_after: int) -> None:
+        """Map ``keys`` to ``rows`` (``live_after``: item count once they are in)."""
+        t = self._table
+        if t is not None and keys.shape[0]:
+            top = int(keys.max())
+            if top >= t.shape[0]:
+                size = max(top + 1, 2 * t.shape[0])
+                if size > max(_DENSE_KEYS_MIN, 4 * live_after):
+                    self._to_dict()
+                else:
+                    grown = np.full(size, -1, dtype=np.int64)
+                    grown[: t.shape[0]] = t
+                    self._table = grown
+        if self._table is not None:
+            self._table[keys] = rows
+        else:
+            self._dict.update(zip(keys.tolist(), rows.tolist()))
+            self._sorted = None
+
+    def set_one(self, key: int, row: int) -> None:
+        """Map one key that is present already to a new row."""
+        if self._table is not None:
+            self._table[key] = row
+        else:
+            self._dict[key] = row
+            self._sorted = None
+
+    def pop_one(self, key: int) -> int | None:
+        """Unmap one key; returns its row, or None when it was absent."""
+        t = self._table
+        if t is not None:
+            if key >= t.shape[0] or t[key] < 0:
+                return None
+            row = int(t[key])
+            t[key] = -1
+            return row
+        row = self._dict.pop(key, None)
+        if row is not None:
+            self._sorted = None
+        return row
+
+    def unassign(self, keys: np.ndarray) -> None:
+        """Unmap ``keys`` (all of which must be mapped)."""
+        if self._table is not None:
+            self._table[keys] = -1
+        else:
+            for key in keys.tolist():
+                del self._dict[key]
+            self._sorted = None
+
+    def keys(self) -> np.ndarray:
+        """Every mapped key (int64; ascending while dense)."""
+        if self._table is not None:
+            return np.flatnonzero(self._table >= 0).astype(np.int64, copy=False)
+        return np.fromiter(self._dict.keys(), dtype=np.int64, count=len(self._dict))
+
+    def _to_dict(self) -> None:
+        t = self._table
+        assert t is not None
+        live = np.flatnonzero(t >= 0)
+        self._dict = dict(zip(live.tolist(), t[live].tolist()))
+        self._sorted = None
+        self._table = None
+
+
 # -- the index ----------------------------------------------------------------------------------
 class ExactIndex(VectorIndex):
     """Exact search over all vectors (see the module docstring for the contract)."""
@@ -244,8 +356,7 @@ class ExactIndex(VectorIndex):
         self._row_keys = np.empty(capacity, dtype=np.int64)
         self._sq = np.empty(capacity, dtype=np.float32) if self.metric == "euclidean" else None
         self._n = 0
-        self._rows: dict[int, int] = {}
-        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
+        self._map = KeyMap()
 
     # -- storage ---------------------------------------------------------------------------------
     def _reserve(self, needed: int) -> None:
@@ -264,21 +375,8 @@ class ExactIndex(VectorIndex):
             self._sq = sq
 
     def _lookup_rows(self, keys: np.ndarray) -> np.ndarray:
-        """Row of each key (-1 when absent), vectorised through a cached sorted key array for long
-        key lists, via the dict for short ones."""
-        if self._sorted is None and keys.shape[0] < _SORTED_LOOKUP_MIN:
-            get = self._rows.get
-            return np.fromiter((get(key, -1) for key in keys.tolist()), dtype=np.int64, count=keys.shape[0])
-        if self._sorted is None:
-            order = np.argsort(self._row_keys[: self._n], kind="stable")
-            self._sorted = (self._row_keys[: self._n][order], order.astype(np.int64))
-        skeys, srows = self._sorted
-        if skeys.shape[0] == 0:
-            return np.full(keys.shape[0], -1, dtype=np.int64)
-        at = np.searchsorted(skeys, keys)
-        at_c = np.minimum(at, skeys.shape[0] - 1)
-        hit = skeys[at_c] == keys
-        return np.where(hit, srows[at_c], -1)
+        """Row of each key (-1 when absent)."""
+        return self._map.lookup(keys)
 
     def _store_rows(self, rows: np.ndarray, mat: np.ndarray) -> None:
         self._data[rows] = mat
@@ -307,16 +405,15 @@ class ExactIndex(VectorIndex):
             new_keys = keys[new] if count != keys.shape[0] else keys
             self._store_rows(np.arange(start, start + count), mat[new] if count != keys.shape[0] else mat)
             self._row_keys[start : start + count] = new_keys
-            self._rows.update(zip(new_keys.tolist(), range(start, start + count)))
+            self._map.assign(new_keys, np.arange(start, start + count, dtype=np.int64), start + count)
             self._n += count
-            self._sorted = None
 
     def remove_items(self, keys: np.ndarray) -> int:
         """Remove keys (absent ones ignored) by moving the last row into each hole; returns the count."""
         removed = 0
-        data, row_keys, sq, rows = self._data, self._row_keys, self._sq, self._rows
+        data, row_keys, sq, kmap = self._data, self._row_keys, self._sq, self._map
         for key in np.unique(check_keys(keys)).tolist():
-            row = rows.pop(key, None)
+            row = kmap.pop_one(key)
             if row is None:
                 continue
             last = self._n - 1
@@ -326,11 +423,9 @@ class ExactIndex(VectorIndex):
                 row_keys[row] = moved
                 if sq is not None:
                     sq[row] = sq[last]
-                rows[moved] = row
+                kmap.set_one(moved, row)
             self._n = last
             removed += 1
-        if removed:
-            self._sorted = None
         return removed
 
     def present(self, keys: np.ndarray) -> np.ndarray:
@@ -358,8 +453,8 @@ class ExactIndex(VectorIndex):
         if rows.shape[0] == 0:
             return padded(q.shape[0], k)
         rows.sort()
-        sq = self._sq[rows] if self._sq is not None else None
-        pos, dist = exact_knn(q, self._data[rows], k, self.metric, sq_norms=sq)
+        sq = np.take(self._sq, rows) if self._sq is not None else None
+        pos, dist = exact_knn(q, np.take(self._data, rows, axis=0), k, self.metric, sq_norms=sq)
         return pad_to(self._row_keys[rows[pos]], dist, k)
 
     def keys(self) -> np.ndarray:
@@ -373,7 +468,7 @@ class ExactIndex(VectorIndex):
         missing = rows < 0
         if missing.any():
             raise NotFoundError(f"key {int(keys[missing][0])} is not in the index")
-        return self._data[rows]
+        return np.take(self._data, rows, axis=0)
 
     def vectors(self) -> np.ndarray:
         """A read-only view of the stored matrix, rows aligned with :meth:`keys` (valid until the next
@@ -408,7 +503,7 @@ class ExactIndex(VectorIndex):
         self._row_keys[:n] = keys
         if self._sq is not None:
             self._sq[:n] = np.einsum("ij,ij->i", vectors, vectors)
-        self._rows = dict(zip(keys.tolist(), range(n)))
+        self._map.assign(keys, np.arange(n, dtype=np.int64), n)
         self._n = n
 
 
@@ -420,4 +515,4 @@ backend = BackendSpec(
     description="exact brute-force search with numpy (always available)",
 )
 
-__all__ = ["ExactIndex", "backend", "exact_knn"]
+__all__ = ["ExactIndex", "KeyMap", "backend", "exact_knn"]

@@ -21,7 +21,10 @@ Contract (on top of :class:`~ragyard.index.base.VectorIndex`):
   id selector, and short rows fall back to an exact answer, so each row holds
   ``min(k, |allowed ∩ index|)`` results.
 - No side copy of the vectors is kept: flat and hnsw reconstruct from faiss storage, ivf through its
-  direct map. A Python set of live keys is kept (about 60 bytes per key).
+  direct map. Live keys are tracked in a :class:`~ragyard.index.exact.KeyMap` (an int64 array indexed
+  by key while keys are rowid-like, a dict otherwise); hnsw adds an int64 slot -> key array.
+- Thread safety: concurrent searches are fine; writes (and the first search of an untrained IVF
+  index, which trains it) must not overlap other calls.
 - Persistence: one file with our state and the ``faiss.write_index`` output.
 """
 
@@ -39,6 +42,7 @@ from ..registry import BackendSpec
 from .base import VectorIndex
 from .exact import (
     ExactIndex,
+    KeyMap,
     check_k,
     check_keys,
     check_params,
@@ -128,7 +132,9 @@ class FaissIndex(VectorIndex):
         f = self._faiss
         self._ip = self.metric in ("cosine", "inner_product")
         self._fmetric = f.METRIC_INNER_PRODUCT if self._ip else f.METRIC_L2
-        self._live: set[int] = set()
+        # live keys: key -> slot for hnsw, key -> 0 (presence) for flat/ivf
+        self._kmap = KeyMap()
+        self._count = 0
         self._index: Any = None
         # ivf: exact buffer until trained
         self._buffer: ExactIndex | None = None
@@ -136,8 +142,8 @@ class FaissIndex(VectorIndex):
         # slot -> key (-1: tombstone or unused); always longer than ntotal so that its last entry,
         # -1, maps faiss's "no result" slot -1 to key -1
         self._slot_keys = np.full(1, -1, dtype=np.int64)
-        self._key_slot: dict[int, int] = {}
         self._dead = 0
+        self._alive_bits: np.ndarray | None = None  # cached tombstone bitmap (hnsw)
         if self.index_type == "flat":
             self._index = f.IndexIDMap2(self._flat())
         elif self.index_type == "ivf":
@@ -210,13 +216,11 @@ class FaissIndex(VectorIndex):
         return count < max(self.exact_threshold, self.exact_fraction * len(self))
 
     def _present(self, keys: np.ndarray) -> np.ndarray:
-        """Distinct live keys among ``keys``."""
+        """Distinct live keys among ``keys`` (sorted)."""
         uniq = np.unique(check_keys(keys))
         if self._buffer is not None:
             return self._buffer.present(uniq)
-        live = self._key_slot if self.index_type == "hnsw" else self._live
-        mask = np.fromiter((key in live for key in uniq.tolist()), dtype=bool, count=uniq.shape[0])
-        return uniq[mask]
+        return uniq[self._kmap.lookup(uniq) >= 0]
 
     # -- key API ---------------------------------------------------------------------------------
     def add_items(self, keys: np.ndarray, vectors: np.ndarray) -> None:
@@ -237,7 +241,8 @@ class FaissIndex(VectorIndex):
         if existing.shape[0]:
             self._remove_ids(existing)
         self._index.add_with_ids(mat, keys)
-        self._live.update(keys.tolist())
+        self._count += keys.shape[0] - existing.shape[0]
+        self._kmap.assign(keys, np.zeros(keys.shape[0], dtype=np.int64), self._count)
 
     def _remove_ids(self, keys: np.ndarray) -> None:
         self._index.remove_ids(self._faiss.IDSelectorArray(keys))
@@ -250,13 +255,16 @@ class FaissIndex(VectorIndex):
         if present.shape[0] == 0:
             return 0
         if self.index_type == "hnsw":
-            slots = np.fromiter((self._key_slot.pop(k) for k in present.tolist()), dtype=np.int64)
+            slots = self._kmap.lookup(present)
             self._slot_keys[slots] = -1
             self._dead += slots.shape[0]
-            self._maybe_compact()
+            self._alive_bits = None
         else:
             self._remove_ids(present)
-            self._live.difference_update(present.tolist())
+        self._kmap.unassign(present)
+        self._count -= present.shape[0]
+        if self.index_type == "hnsw":
+            self._maybe_compact()
         return int(present.shape[0])
 
     def train(self) -> bool:
@@ -278,7 +286,9 @@ class FaissIndex(VectorIndex):
         ivf.add_with_ids(vectors, keys)
         self._quantizer = quantizer  # keep the Python wrapper alive with the index
         self._index = ivf
-        self._live = set(keys.tolist())
+        self._kmap = KeyMap()
+        self._kmap.assign(keys, np.zeros(keys.shape[0], dtype=np.int64), n)
+        self._count = n
         self._buffer = None
         logger.info("faiss ivf index trained: %d vectors, %d lists", n, nlist)
         return True
@@ -308,7 +318,8 @@ class FaissIndex(VectorIndex):
         else:
             raw, labels = self._index.search(q, kk, params=self._params(allow, self._nprobe))
         dists = self._to_distances(raw)
-        if labels.min() < 0:
+        # faiss puts missing results (-1) at the end of a row: the last column tells
+        if (labels[0, -1] < 0) if labels.shape[0] == 1 else (labels[:, -1].min() < 0):
             dists[labels < 0] = np.inf
             rows = np.flatnonzero((labels < 0).any(axis=1))
             if self.index_type == "ivf":  # every list scanned with the selector is exact
@@ -350,10 +361,11 @@ class FaissIndex(VectorIndex):
 
     # -- hnsw slots --------------------------------------------------------------------------------
     def _hnsw_add(self, keys: np.ndarray, mat: np.ndarray) -> None:
-        old = [self._key_slot[key] for key in keys.tolist() if key in self._key_slot]
-        if old:
-            self._slot_keys[np.asarray(old, dtype=np.int64)] = -1
-            self._dead += len(old)
+        old = self._kmap.lookup(keys)
+        old = old[old >= 0]
+        if old.shape[0]:
+            self._slot_keys[old] = -1
+            self._dead += old.shape[0]
         start = self._index.ntotal
         self._index.add(mat)
         count = keys.shape[0]
@@ -362,26 +374,30 @@ class FaissIndex(VectorIndex):
             grown[:start] = self._slot_keys[:start]
             self._slot_keys = grown
         self._slot_keys[start : start + count] = keys
-        self._key_slot.update(zip(keys.tolist(), range(start, start + count)))
+        self._count += count - old.shape[0]
+        self._kmap.assign(keys, np.arange(start, start + count, dtype=np.int64), self._count)
+        self._alive_bits = None
         self._maybe_compact()
 
     def _maybe_compact(self) -> None:
-        if self._dead > max(_COMPACT_MIN_DEAD, len(self._key_slot)):
+        if self._dead > max(_COMPACT_MIN_DEAD, self._count):
             self.compact()
 
     def compact(self) -> None:
         """Rebuild an hnsw index without its tombstones (no-op for the other types)."""
         if self.index_type != "hnsw" or self._dead == 0:
             return
-        logger.info("faiss hnsw index: rebuilding (%d live, %d dead slots)", len(self._key_slot), self._dead)
+        logger.info("faiss hnsw index: rebuilding (%d live, %d dead slots)", self._count, self._dead)
         ntotal = self._index.ntotal
         alive = np.flatnonzero(self._slot_keys[:ntotal] >= 0)
         vectors = self._storage()[alive].copy()
         keys = self._slot_keys[alive].copy()
         self._index = self._new_hnsw()
         self._slot_keys = np.full(1, -1, dtype=np.int64)
-        self._key_slot = {}
+        self._kmap = KeyMap()
+        self._count = 0
         self._dead = 0
+        self._alive_bits = None
         if keys.shape[0]:
             self._hnsw_add(keys, vectors)
 
@@ -396,21 +412,23 @@ class FaissIndex(VectorIndex):
 
     def _hnsw_search(self, q: np.ndarray, kk: int, allow: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Raw HNSW scores and keys (slots mapped back; -1 where nothing was found)."""
-        f = self._faiss
-        ntotal = self._index.ntotal
         if allow is None and not self._dead and kk <= self._ef_search:
             raw, slots = self._index.search(q, kk)  # the index's own efSearch applies
             return raw, self._slot_keys[slots]  # slot -1 hits the array's trailing -1 sentinel
+        f = self._faiss
+        ntotal = self._index.ntotal
         params = f.SearchParametersHNSW()
         params.efSearch = max(self._ef_search, kk)
         bitmap = None
-        if allow is not None or self._dead:
-            if allow is not None:
-                mask = np.zeros(ntotal, dtype=bool)
-                mask[np.fromiter((self._key_slot[key] for key in allow.tolist()), dtype=np.int64)] = True
-            else:
-                mask = self._slot_keys[:ntotal] >= 0
+        if allow is not None:
+            mask = np.zeros(ntotal, dtype=bool)
+            mask[self._kmap.lookup(allow)] = True
             bitmap = np.packbits(mask, bitorder="little")
+        elif self._dead:
+            if self._alive_bits is None:
+                self._alive_bits = np.packbits(self._slot_keys[:ntotal] >= 0, bitorder="little")
+            bitmap = self._alive_bits
+        if bitmap is not None:
             sel = f.IDSelectorBitmap(ntotal, f.swig_ptr(bitmap))
             params.sel = sel
         raw, slots = self._index.search(q, kk, params=params)
@@ -422,36 +440,28 @@ class FaissIndex(VectorIndex):
         """Every live key (int64)."""
         if self._buffer is not None:
             return self._buffer.keys()
-        if self.index_type == "hnsw":
-            return np.fromiter(self._key_slot, dtype=np.int64, count=len(self._key_slot))
         if self.index_type == "flat":
             return self._faiss.vector_to_array(self._index.id_map).astype(np.int64, copy=False)
-        return np.fromiter(self._live, dtype=np.int64, count=len(self._live))
+        return self._kmap.keys()
 
     def get_items(self, keys: np.ndarray) -> np.ndarray:
         """Stored vectors (unit length under cosine); unknown keys raise NotFoundError."""
         keys = check_keys(keys)
         if self._buffer is not None:
             return self._buffer.get_items(keys)
-        if self.index_type == "hnsw":
-            try:
-                slots = np.fromiter((self._key_slot[key] for key in keys.tolist()), dtype=np.int64, count=len(keys))
-            except KeyError as exc:
-                raise NotFoundError(f"key {exc.args[0]} is not in the index") from None
-            return self._storage()[slots]
-        for key in keys.tolist():
-            if key not in self._live:
-                raise NotFoundError(f"key {key} is not in the index")
+        found = self._kmap.lookup(keys)
+        if (found < 0).any():
+            raise NotFoundError(f"key {int(keys[found < 0][0])} is not in the index")
         if keys.shape[0] == 0:
             return np.empty((0, self.dim), dtype=np.float32)
+        if self.index_type == "hnsw":
+            return np.take(self._storage(), found, axis=0)
         return np.asarray(self._index.reconstruct_batch(keys), dtype=np.float32).reshape(-1, self.dim)
 
     def __len__(self) -> int:
         if self._buffer is not None:
             return len(self._buffer)
-        if self.index_type == "hnsw":
-            return len(self._key_slot)
-        return len(self._live)
+        return self._count
 
     # -- persistence -----------------------------------------------------------------------------
     def _save_data(self, path: Path) -> None:
@@ -508,16 +518,20 @@ class FaissIndex(VectorIndex):
             # downcast wrapper does not own it and would dangle once ``index`` is collected)
             self._index = f.read_index(f.PyCallbackIOReader(fh.read))
         if self.index_type == "flat":
-            keys = f.vector_to_array(self._index.id_map)
-            self._live = set(keys.tolist())
+            keys = f.vector_to_array(self._index.id_map).astype(np.int64, copy=False)
+            self._kmap.assign(keys, np.zeros(keys.shape[0], dtype=np.int64), keys.shape[0])
+            self._count = keys.shape[0]
         elif self.index_type == "ivf":
-            self._live = set(arrays["keys"].tolist())
+            keys = arrays["keys"]
+            self._kmap.assign(keys, np.zeros(keys.shape[0], dtype=np.int64), keys.shape[0])
+            self._count = keys.shape[0]
         else:
             self._index.hnsw.efSearch = self._ef_search
             slot_keys = arrays["slot_keys"]
             self._slot_keys = np.append(slot_keys, np.int64(-1))
             alive = np.flatnonzero(slot_keys >= 0)
-            self._key_slot = dict(zip(slot_keys[alive].tolist(), alive.tolist()))
+            self._kmap.assign(slot_keys[alive], alive.astype(np.int64), alive.shape[0])
+            self._count = int(alive.shape[0])
             self._dead = int(slot_keys.shape[0] - alive.shape[0])
 
 

@@ -16,10 +16,14 @@ Contract (on top of :class:`~ragyard.index.base.VectorIndex`):
   (hnswlib's own ``get_items`` costs ~20 µs per vector through its Python binding). It serves
   :meth:`get_items`, the exact search over small ``allowed`` sets and the exact fallback; the memory
   cost is one extra float32 matrix (``4 * dim`` bytes per vector).
-- ``allowed``: when the allowed set is small (fewer than ``exact_threshold`` keys or
-  ``exact_fraction`` of the index) the search is exact over those vectors; otherwise hnswlib's filter
-  callback is used (single-threaded: it calls back into Python) and any row that comes back short
-  is answered exactly. Every row holds ``min(k, |allowed ∩ index|)`` results.
+- ``allowed``, three strategies, cheapest first. (1) Fewer than ``exact_threshold`` allowed keys
+  (or ``exact_fraction`` of the index): exact search over those vectors. (2) Otherwise, when
+  ``2 * k / selectivity`` is at most 1024: one unfiltered, multi-threaded search for that many
+  neighbours, keeping the allowed ones (post-filtering with over-fetch). (3) Rows still short, and
+  more selective filters: hnswlib's ``filter`` callback (single-threaded, as it calls into Python;
+  hnswlib searches with ``max(ef_search, k)``), then an exact answer for any row still short.
+  Every row holds ``min(k, |allowed ∩ index|)`` results.
+- Thread safety: concurrent searches are fine; writes must not overlap other calls.
 - Persistence: one file holding the key/vector side store, the deleted labels and hnswlib's own
   ``save_index`` output (which keeps the deletion marks).
 """
@@ -27,6 +31,7 @@ Contract (on top of :class:`~ragyard.index.base.VectorIndex`):
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -64,6 +69,10 @@ _PARAMS = (
     "exact_threshold",
     "exact_fraction",
 )
+#: filtered search: fetch this many times ``k / selectivity`` results unfiltered and keep the allowed ones
+_OVERFETCH = 2.0
+#: ... unless that is more than this many results (then hnswlib's filter callback is used)
+_OVERFETCH_MAX = 1024
 #: rebuild the graph when more than this many deleted nodes exceed the live ones
 _COMPACT_MIN_DELETED = 1024
 
@@ -229,15 +238,31 @@ class HNSWIndex(VectorIndex):
         if allow.shape[0] < max(self.exact_threshold, self.exact_fraction * n):
             return self._store.search_items(q, k, allowed=allow)
         kk = min(k, allow.shape[0])
-        members = set(allow.tolist())
-        labels, dists = self._knn(q, kk, members.__contains__, 1, allow)
-        return pad_to(labels, dists, k)
+        m = q.shape[0]
+        out_k = np.empty((m, kk), dtype=np.int64)
+        out_d = np.empty((m, kk), dtype=np.float32)
+        todo = np.arange(m)
+        fetch = math.ceil(_OVERFETCH * kk * n / allow.shape[0])
+        if fetch <= min(n, _OVERFETCH_MAX):
+            # post-filter an unfiltered search (multi-threaded, no Python callbacks)
+            labels, dists = self._knn(q, fetch, None, self.num_threads, None)
+            at = np.minimum(np.searchsorted(allow, labels), allow.shape[0] - 1)
+            hit = allow[at] == labels
+            order = np.argsort(~hit, axis=1, kind="stable")[:, :kk]
+            out_k[:] = np.take_along_axis(labels, order, axis=1)
+            out_d[:] = np.take_along_axis(dists, order, axis=1)
+            todo = np.flatnonzero(hit.sum(axis=1) < kk)
+        if todo.shape[0]:  # hnswlib's filter callback (single-threaded: it calls into Python)
+            members = set(allow.tolist())
+            out_k[todo], out_d[todo] = self._knn(q[todo], kk, members.__contains__, 1, allow)
+        return pad_to(out_k, out_d, k)
 
     def _knn(
         self, q: np.ndarray, kk: int, filt: Any, threads: int, allow: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """hnswlib query converted to our conventions; rows hnswlib cannot fill (deleted nodes or a
-        selective filter) are retried alone and, failing that, answered exactly."""
+        """hnswlib query converted to our conventions (hnswlib searches with ``max(ef, kk)``); rows
+        hnswlib cannot fill (deleted nodes or a selective filter) are retried alone and, failing
+        that, answered exactly."""
         try:
             labels, raw = self._index.knn_query(q, k=kk, num_threads=threads, filter=filt)
             return self._convert(labels, raw)
