@@ -187,8 +187,10 @@ def main() -> None:
     from ragyard.index import make_index
 
     print(f"# ragyard index benchmark: n={args.n} dim={args.dim} queries={args.queries} k={k} metric=cosine")
-    print(f"# {platform.platform()}, python {platform.python_version()}, numpy {np.__version__}, "
-          f"cpus={len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}")
+    print(
+        f"# {platform.platform()}, python {platform.python_version()}, numpy {np.__version__}, "
+        f"cpus={len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}"
+    )
     t0 = time.perf_counter()
     x, q = make_data(args.n, args.queries, args.dim, args.seed)
     keys = np.arange(args.n, dtype=np.int64)
@@ -200,17 +202,37 @@ def main() -> None:
     if "exact" not in skip:
         exact = make_index(args.dim, backend="exact", metric="cosine")
         t_build, _ = timed(lambda: exact.add_items(keys, x))
-        res = compare({"raw": lambda qq: raw_numpy_knn(qq, x, k), "ours": lambda qq: exact.search_items(qq, k)[0]},
-                      q, args.single, args.repeat)
+        res = compare(
+            {"raw": lambda qq: raw_numpy_knn(qq, x, k), "ours": lambda qq: exact.search_items(qq, k)[0]},
+            q,
+            args.single,
+            args.repeat,
+        )
         raw, ours = res["raw"], res["ours"]
-        rows.append({"impl": "raw numpy matmul+argpartition", "param": "-", "qps_single": raw[1],
-                     "qps_batch": raw[0], "recall": recall(raw[2], truth, k)})
-        rows.append({"impl": "ragyard exact", "param": "-", "build": t_build, "qps_single": ours[1],
-                     "qps_batch": ours[0], "recall": recall(ours[2], truth, k),
-                     "ratio": f"{ours[1] / raw[1]:.2f}, {ours[0] / raw[0]:.2f}"})
+        rows.append(
+            {
+                "impl": "raw numpy matmul+argpartition",
+                "param": "-",
+                "qps_single": raw[1],
+                "qps_batch": raw[0],
+                "recall": recall(raw[2], truth, k),
+            }
+        )
+        rows.append(
+            {
+                "impl": "ragyard exact",
+                "param": "-",
+                "build": t_build,
+                "qps_single": ours[1],
+                "qps_batch": ours[0],
+                "recall": recall(ours[2], truth, k),
+                "ratio": f"{ours[1] / raw[1]:.2f}, {ours[0] / raw[0]:.2f}",
+            }
+        )
         print(fmt_table(rows[-2:], COLS[:-1]), flush=True)
-        t_raw, t_ours = paired_latency(lambda qq: exact.search_items(qq, k), lambda qq: raw_numpy_knn(qq, x, k),
-                                       q[: args.single], rounds=1)
+        t_raw, t_ours = paired_latency(
+            lambda qq: exact.search_items(qq, k), lambda qq: raw_numpy_knn(qq, x, k), q[: args.single], rounds=1
+        )
         print(f"# exact, one query per call, paired median: raw {t_raw / 1e3:.2f} ms → ours {t_ours / 1e3:.2f} ms")
     else:
         exact = None
@@ -221,9 +243,12 @@ def main() -> None:
         import hnswlib
 
         p = hnswlib.Index(space="cosine", dim=args.dim)
-        t_raw_build, _ = timed(lambda: (p.init_index(max_elements=args.n, M=args.M,
-                                                     ef_construction=args.ef_construction, random_seed=100),
-                                        p.add_items(x, keys)))
+        t_raw_build, _ = timed(
+            lambda: (
+                p.init_index(max_elements=args.n, M=args.M, ef_construction=args.ef_construction, random_seed=100),
+                p.add_items(x, keys),
+            )
+        )
         hnsw = make_index(args.dim, backend="hnsw", metric="cosine", M=args.M, ef_construction=args.ef_construction)
         t_build, _ = timed(lambda: hnsw.add_items(keys, x))
         section: list[Row] = []
@@ -231,15 +256,35 @@ def main() -> None:
             p.set_ef(ef)
             hnsw.ef_search = ef
             inner = hnsw._index  # the hnswlib index inside ours: isolates the wrapper's own cost
-            res = compare({"raw": lambda qq: p.knn_query(qq, k=k)[0],
-                           "ours": lambda qq: hnsw.search_items(qq, k)[0]}, q, q.shape[0], args.repeat)
+            res = compare(
+                {"raw": lambda qq: p.knn_query(qq, k=k)[0], "ours": lambda qq: hnsw.search_items(qq, k)[0]},
+                q,
+                q.shape[0],
+                args.repeat,
+            )
             raw, ours = res["raw"], res["ours"]
-            section.append({"impl": "raw hnswlib", "param": f"M={args.M} ef={ef}", "build": t_raw_build,
-                            "qps_single": raw[1], "qps_batch": raw[0], "recall": recall(raw[2], truth, k)})
-            section.append({"impl": "ragyard hnsw", "param": f"M={args.M} ef={ef}", "build": t_build,
-                            "qps_single": ours[1], "qps_batch": ours[0], "recall": recall(ours[2], truth, k),
-                            "ratio": f"{ours[1] / raw[1]:.2f}, {ours[0] / raw[0]:.2f}",
-                            "same": _overhead(hnsw.search_items, lambda qq, ix=inner: ix.knn_query(qq, k=k), q, k)})
+            section.append(
+                {
+                    "impl": "raw hnswlib",
+                    "param": f"M={args.M} ef={ef}",
+                    "build": t_raw_build,
+                    "qps_single": raw[1],
+                    "qps_batch": raw[0],
+                    "recall": recall(raw[2], truth, k),
+                }
+            )
+            section.append(
+                {
+                    "impl": "ragyard hnsw",
+                    "param": f"M={args.M} ef={ef}",
+                    "build": t_build,
+                    "qps_single": ours[1],
+                    "qps_batch": ours[0],
+                    "recall": recall(ours[2], truth, k),
+                    "ratio": f"{ours[1] / raw[1]:.2f}, {ours[0] / raw[0]:.2f}",
+                    "same": _overhead(hnsw.search_items, lambda qq, ix=inner: ix.knn_query(qq, k=k), q, k),
+                }
+            )
         del p
         print(fmt_table(section, COLS), flush=True)
         rows += section
@@ -252,24 +297,49 @@ def main() -> None:
         fp = faiss.IndexHNSWFlat(args.dim, args.faiss_M, faiss.METRIC_INNER_PRODUCT)
         fp.hnsw.efConstruction = args.ef_construction
         t_raw_build, _ = timed(lambda: fp.add(x))
-        fh = make_index(args.dim, backend="faiss", metric="cosine", index_type="hnsw", M=args.faiss_M,
-                        ef_construction=args.ef_construction)
+        fh = make_index(
+            args.dim,
+            backend="faiss",
+            metric="cosine",
+            index_type="hnsw",
+            M=args.faiss_M,
+            ef_construction=args.ef_construction,
+        )
         t_build, _ = timed(lambda: fh.add_items(keys, x))
         section = []
         for ef in efs:
             fp.hnsw.efSearch = ef
             fh.ef_search = ef
             inner = fh._index  # the faiss index inside ours (same graph, unit vectors)
-            res = compare({"raw": lambda qq: fp.search(qq, k)[1],
-                           "ours": lambda qq: fh.search_items(qq, k)[0]}, q, q.shape[0], args.repeat)
+            res = compare(
+                {"raw": lambda qq: fp.search(qq, k)[1], "ours": lambda qq: fh.search_items(qq, k)[0]},
+                q,
+                q.shape[0],
+                args.repeat,
+            )
             raw, ours = res["raw"], res["ours"]
-            section.append({"impl": "raw faiss IndexHNSWFlat", "param": f"M={args.faiss_M} ef={ef}",
-                            "build": t_raw_build, "qps_single": raw[1], "qps_batch": raw[0],
-                            "recall": recall(raw[2], truth, k)})
-            section.append({"impl": "ragyard faiss hnsw", "param": f"M={args.faiss_M} ef={ef}", "build": t_build,
-                            "qps_single": ours[1], "qps_batch": ours[0], "recall": recall(ours[2], truth, k),
-                            "ratio": f"{ours[1] / raw[1]:.2f}, {ours[0] / raw[0]:.2f}",
-                            "same": _overhead(fh.search_items, lambda qq, ix=inner: ix.search(qq, k), q, k)})
+            section.append(
+                {
+                    "impl": "raw faiss IndexHNSWFlat",
+                    "param": f"M={args.faiss_M} ef={ef}",
+                    "build": t_raw_build,
+                    "qps_single": raw[1],
+                    "qps_batch": raw[0],
+                    "recall": recall(raw[2], truth, k),
+                }
+            )
+            section.append(
+                {
+                    "impl": "ragyard faiss hnsw",
+                    "param": f"M={args.faiss_M} ef={ef}",
+                    "build": t_build,
+                    "qps_single": ours[1],
+                    "qps_batch": ours[0],
+                    "recall": recall(ours[2], truth, k),
+                    "ratio": f"{ours[1] / raw[1]:.2f}, {ours[0] / raw[0]:.2f}",
+                    "same": _overhead(fh.search_items, lambda qq, ix=inner: ix.search(qq, k), q, k),
+                }
+            )
         del fp
         print(fmt_table(section, COLS), flush=True)
         rows += section
@@ -282,15 +352,25 @@ def main() -> None:
             allowed = np.sort(rng.choice(keys, size=max(k, int(frac * args.n)), replace=False))
             sub_truth = allowed[raw_numpy_knn(q, x[allowed], k)]
             single = min(args.single, q.shape[0])
-            for label, index in (("ragyard exact", exact), ("ragyard hnsw (ef=64)", hnsw),
-                                 ("ragyard faiss hnsw (ef=64)", fh)):
+            for label, index in (
+                ("ragyard exact", exact),
+                ("ragyard hnsw (ef=64)", hnsw),
+                ("ragyard faiss hnsw (ef=64)", fh),
+            ):
                 if index is None:
                     continue
                 if hasattr(index, "ef_search"):
                     index.ef_search = 64
                 res = run_queries(lambda qq, ix=index, al=allowed: ix.search_items(qq, k, allowed=al)[0], q, single)
-                section.append({"impl": label, "param": f"allowed={frac:.0%} ({allowed.shape[0]})",
-                                "qps_single": res[1], "qps_batch": res[0], "recall": recall(res[2], sub_truth, k)})
+                section.append(
+                    {
+                        "impl": label,
+                        "param": f"allowed={frac:.0%} ({allowed.shape[0]})",
+                        "qps_single": res[1],
+                        "qps_batch": res[0],
+                        "recall": recall(res[2], sub_truth, k),
+                    }
+                )
         print(fmt_table(section, COLS[:2] + COLS[3:6]), flush=True)
         rows += section
 

@@ -93,7 +93,11 @@ def pad_to(keys: np.ndarray, dists: np.ndarray, k: int) -> tuple[np.ndarray, np.
     """Pad (m, k') results to (m, k) with key -1 / distance inf (no copy when k' == k)."""
     m, have = keys.shape
     if have == k:
-        return keys.astype(np.int64, copy=False), dists.astype(np.float32, copy=False)
+        if keys.dtype != np.int64:
+            keys = keys.astype(np.int64)
+        if dists.dtype != np.float32:
+            dists = dists.astype(np.float32)
+        return keys, dists
     out_k, out_d = padded(m, k)
     out_k[:, :have] = keys
     out_d[:, :have] = dists

@@ -505,8 +505,12 @@ class FaissIndex(VectorIndex):
             self._nprobe = int(header["nprobe"])
             self._ef_search = int(header["ef_search"])
             self.params.update(
-                index_type=self.index_type, nlist=self.nlist, nprobe=self._nprobe, M=self.M,
-                ef_construction=self.ef_construction, ef_search=self._ef_search,
+                index_type=self.index_type,
+                nlist=self.nlist,
+                nprobe=self._nprobe,
+                M=self.M,
+                ef_construction=self.ef_construction,
+                ef_search=self._ef_search,
             )
             self._init_state()
             if not header["trained"]:
